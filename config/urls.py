@@ -1,0 +1,30 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from qc_core.system import views as system_views
+
+admin.site.site_header = "云南省老年医学质控平台 · 配置管理"
+admin.site.site_title = "GeriQC"
+admin.site.index_title = "系统配置"
+
+urlpatterns = [
+    path("healthz", system_views.healthz, name="healthz"),
+    path("readyz", system_views.readyz, name="readyz"),
+    path("metrics", system_views.metrics_view, name="metrics"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("config.api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("accounts/", include("qc_core.accounts.urls")),
+    path("orgs/", include("qc_core.orgs.urls")),
+    path("audit/", include("qc_core.audit.urls")),
+    path("notifications/", include("qc_core.notify.urls")),
+    path("", include("qc_core.system.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
