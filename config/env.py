@@ -96,7 +96,10 @@ def parse_cache_url(name: str, url: str) -> dict[str, Any]:
     if scheme == "dummy":
         return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
     if scheme == "file":
-        return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": parsed.path}
+        return {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": parsed.path,
+        }
     if scheme == "db":
         return {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",

@@ -6,10 +6,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from qc_core.system import views as system_views
 
-admin.site.site_header = "云南省老年医学质控平台 · 配置管理"
-admin.site.site_title = "GeriQC"
-admin.site.index_title = "系统配置"
-
 urlpatterns = [
     path("healthz", system_views.healthz, name="healthz"),
     path("readyz", system_views.readyz, name="readyz"),

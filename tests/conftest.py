@@ -54,12 +54,24 @@ class OrgTree:
 @pytest.fixture
 def org_tree(db: Any) -> OrgTree:
     load_divisions()
-    by_code = {u.code: u for u in OrgUnit.objects.filter(code__in=["530000", "530100", "532900", "530102", "532901"])}
-    hospital_a = OrgUnitFactory(code="HA001", name="昆明市第一人民医院（测试A）", parent=by_code["530102"])
-    hospital_b = OrgUnitFactory(code="HB001", name="大理州人民医院（测试B）", parent=by_code["532901"])
+    by_code = {
+        u.code: u
+        for u in OrgUnit.objects.filter(code__in=["530000", "530100", "532900", "530102", "532901"])
+    }
+    hospital_a = OrgUnitFactory(
+        code="HA001", name="昆明市第一人民医院（测试A）", parent=by_code["530102"]
+    )
+    hospital_b = OrgUnitFactory(
+        code="HB001", name="大理州人民医院（测试B）", parent=by_code["532901"]
+    )
     return OrgTree(
-        province=by_code["530000"], kunming=by_code["530100"], dali=by_code["532900"],
-        wuhua=by_code["530102"], dali_city=by_code["532901"], hospital_a=hospital_a, hospital_b=hospital_b,
+        province=by_code["530000"],
+        kunming=by_code["530100"],
+        dali=by_code["532900"],
+        wuhua=by_code["530102"],
+        dali_city=by_code["532901"],
+        hospital_a=hospital_a,
+        hospital_b=hospital_b,
     )
 
 

@@ -13,18 +13,45 @@ class RoleAssignmentInline(admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ["username", "full_name", "email", "is_active", "must_change_password", "last_login"]
-    list_filter = ["is_active", "is_staff", "must_change_password", "is_demo", "role_assignments__role"]
+    list_display = [
+        "username",
+        "full_name",
+        "email",
+        "is_active",
+        "must_change_password",
+        "last_login",
+    ]
+    list_filter = [
+        "is_active",
+        "is_staff",
+        "must_change_password",
+        "is_demo",
+        "role_assignments__role",
+    ]
     search_fields = ["username", "full_name", "email", "phone"]
     inlines = [RoleAssignmentInline]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("个人信息"), {"fields": ("full_name", "email", "phone")}),
-        (_("状态"), {"fields": ("is_active", "is_staff", "is_superuser", "must_change_password", "is_demo")}),
+        (
+            _("状态"),
+            {
+                "fields": (
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                    "must_change_password",
+                    "is_demo",
+                )
+            },
+        ),
         (_("时间"), {"fields": ("last_login", "date_joined", "password_changed_at")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "full_name", "password1", "password2")}),
+        (
+            None,
+            {"classes": ("wide",), "fields": ("username", "full_name", "password1", "password2")},
+        ),
     )
     readonly_fields = ["last_login", "date_joined", "password_changed_at"]
 

@@ -23,7 +23,9 @@ from qc_core.system.permissions import HasAnyRole
 
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(label=_("用户名"))
-    password = serializers.CharField(label=_("密码"), style={"input_type": "password"}, trim_whitespace=False)
+    password = serializers.CharField(
+        label=_("密码"), style={"input_type": "password"}, trim_whitespace=False
+    )
 
 
 class TokenView(APIView):
@@ -61,8 +63,11 @@ class TokenView(APIView):
             )
         if getattr(user, "must_change_password", False):
             return Response(
-                {"status": 403, "code": "password_change_required",
-                 "message": _("请先登录网页修改初始密码，再使用 API。")},
+                {
+                    "status": 403,
+                    "code": "password_change_required",
+                    "message": _("请先登录网页修改初始密码，再使用 API。"),
+                },
                 status=status.HTTP_403_FORBIDDEN,
             )
         token, _created = Token.objects.get_or_create(user=user)
@@ -71,7 +76,9 @@ class TokenView(APIView):
 
 class RoleAssignmentSerializer(serializers.ModelSerializer):
     role_display = serializers.CharField(source="get_role_display", read_only=True)
-    org_unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    org_unit: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     org_unit_name = serializers.CharField(source="org_unit.name", read_only=True, default=None)
 
     class Meta:
@@ -96,7 +103,11 @@ class MeView(APIView):
             {
                 "user": UserSerializer(),
                 "scope": inline_serializer(
-                    "Scope", {"everything": serializers.BooleanField(), "units": serializers.ListField(child=serializers.CharField())}
+                    "Scope",
+                    {
+                        "everything": serializers.BooleanField(),
+                        "units": serializers.ListField(child=serializers.CharField()),
+                    },
                 ),
             },
         )
@@ -122,4 +133,8 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     ordering_fields = ["username"]
 
     def get_queryset(self) -> Any:
-        return visible_users(self.request.user).prefetch_related("role_assignments__org_unit").order_by("username")
+        return (
+            visible_users(self.request.user)
+            .prefetch_related("role_assignments__org_unit")
+            .order_by("username")
+        )

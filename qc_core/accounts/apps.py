@@ -12,6 +12,8 @@ class AccountsConfig(AppConfig):
         from qc_core.system.nav import NavItem, register
 
         register(
-            NavItem("profile", _("个人设置"), "accounts:profile", _("账户"), icon="person", order=200),
+            NavItem(
+                "profile", _("个人设置"), "accounts:profile", _("账户"), icon="person", order=200
+            ),
         )
         del USER_ADMIN_ROLES

@@ -11,8 +11,12 @@ class LoginForm(AuthenticationForm):
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["username"].widget.attrs.update({"class": "form-control", "autocomplete": "username", "autofocus": True})
-        self.fields["password"].widget.attrs.update({"class": "form-control", "autocomplete": "current-password"})
+        self.fields["username"].widget.attrs.update(
+            {"class": "form-control", "autocomplete": "username", "autofocus": True}
+        )
+        self.fields["password"].widget.attrs.update(
+            {"class": "form-control", "autocomplete": "current-password"}
+        )
 
 
 class StyledPasswordChangeForm(PasswordChangeForm):

@@ -37,7 +37,10 @@ class IdleTimeoutMiddleware:
         if request.session.session_key:
             now = clock.now().timestamp()
             last = request.session.get(SESSION_KEY)
-            if last is not None and now - float(last) > settings.SESSION_IDLE_TIMEOUT.total_seconds():
+            if (
+                last is not None
+                and now - float(last) > settings.SESSION_IDLE_TIMEOUT.total_seconds()
+            ):
                 logout(request)
                 message = _("您已超过 %(m)d 分钟未操作，会话已过期，请重新登录。") % {
                     "m": int(settings.SESSION_IDLE_TIMEOUT.total_seconds() // 60)
@@ -73,7 +76,8 @@ class ForcePasswordChangeMiddleware:
                 message = _("这是您首次登录（或密码已被管理员重置），请先修改密码。")
                 if _is_api(request):
                     return JsonResponse(
-                        {"status": 403, "code": "password_change_required", "message": message}, status=403
+                        {"status": 403, "code": "password_change_required", "message": message},
+                        status=403,
                     )
                 messages.info(request, message)
                 return redirect("accounts:password_change")

@@ -16,7 +16,9 @@ class User(AbstractUser):
     full_name = models.CharField(_("姓名"), max_length=64, blank=True)
     phone = models.CharField(_("手机号"), max_length=32, blank=True)
     must_change_password = models.BooleanField(
-        _("须修改密码"), default=False, help_text=_("管理员创建或重置密码的账户在首次登录时必须修改密码。")
+        _("须修改密码"),
+        default=False,
+        help_text=_("管理员创建或重置密码的账户在首次登录时必须修改密码。"),
     )
     password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
     is_demo = models.BooleanField(_("演示账户"), default=False)
@@ -27,7 +29,11 @@ class User(AbstractUser):
         ordering = ["username"]
 
     def __str__(self) -> str:
-        return f"{self.full_name or self.username}（{self.username}）" if self.full_name else self.username
+        return (
+            f"{self.full_name or self.username}（{self.username}）"
+            if self.full_name
+            else self.username
+        )
 
     def get_full_name(self) -> str:
         return self.full_name or self.username
@@ -48,10 +54,16 @@ class User(AbstractUser):
 class RoleAssignment(models.Model):
     """``user`` holds ``role`` over ``org_unit``'s subtree (operations and expert roles: no unit)."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments", verbose_name=_("用户"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="role_assignments", verbose_name=_("用户")
+    )
     role = models.CharField(_("角色"), max_length=32, choices=Role.choices)
     org_unit = models.ForeignKey(
-        "orgs.OrgUnit", on_delete=models.PROTECT, null=True, blank=True, related_name="role_assignments",
+        "orgs.OrgUnit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="role_assignments",
         verbose_name=_("范围单位"),
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -60,7 +72,9 @@ class RoleAssignment(models.Model):
         verbose_name = _("角色分配")
         verbose_name_plural = _("角色分配")
         constraints = [
-            models.UniqueConstraint(fields=["user", "role", "org_unit"], name="unique_role_assignment"),
+            models.UniqueConstraint(
+                fields=["user", "role", "org_unit"], name="unique_role_assignment"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -74,8 +88,10 @@ class RoleAssignment(models.Model):
             allowed = ROLE_UNIT_LEVELS[Role(self.role)]
             if self.org_unit.level not in allowed:
                 raise ValidationError(
-                    {"org_unit": _("角色“%(role)s”的范围单位层级不符（应为：%(levels)s）。")
-                     % {"role": self.get_role_display(), "levels": "、".join(sorted(allowed))}}
+                    {
+                        "org_unit": _("角色“%(role)s”的范围单位层级不符（应为：%(levels)s）。")
+                        % {"role": self.get_role_display(), "levels": "、".join(sorted(allowed))}
+                    }
                 )
         elif self.org_unit is not None:
             raise ValidationError({"org_unit": _("该角色不按单位划分范围，请留空。")})

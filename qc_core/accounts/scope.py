@@ -83,11 +83,15 @@ def user_scope(user: Any, roles: Iterable[str] | None = None) -> Scope:
         if assignment.org_unit is not None and assignment.org_unit.is_active:
             paths.append(assignment.org_unit.path)
     # Drop roots nested inside other roots so the SQL stays short.
-    roots = tuple(p for p in sorted(set(paths)) if not any(p != q and p.startswith(q) for q in paths))
+    roots = tuple(
+        p for p in sorted(set(paths)) if not any(p != q and p.startswith(q) for q in paths)
+    )
     return Scope(everything=False, paths=roots)
 
 
-def scope_queryset(qs: QuerySet[M], user: Any, field: str = "org_unit", roles: Iterable[str] | None = None) -> QuerySet[M]:
+def scope_queryset(
+    qs: QuerySet[M], user: Any, field: str = "org_unit", roles: Iterable[str] | None = None
+) -> QuerySet[M]:
     """Filter ``qs`` to the rows ``user`` may see through ``field`` (an OrgUnit lookup path)."""
     scope = user_scope(user, roles)
     if scope.empty:

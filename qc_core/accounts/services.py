@@ -24,7 +24,9 @@ def create_user(
 ) -> User:
     """Create an account. Accounts created by an administrator must change their password at
     first login."""
-    user = User(username=username, full_name=full_name, email=email, must_change_password=created_by_admin)
+    user = User(
+        username=username, full_name=full_name, email=email, must_change_password=created_by_admin
+    )
     if validate:
         validate_password(password, user)
     user.set_password(password)
@@ -37,7 +39,9 @@ def create_user(
 
 def assign_role(user: User, role: str, org_unit: Any = None) -> RoleAssignment:
     """Give ``user`` ``role`` over ``org_unit`` (validated: the unit level must fit the role)."""
-    assignment, created = RoleAssignment.objects.get_or_create(user=user, role=role, org_unit=org_unit)
+    assignment, created = RoleAssignment.objects.get_or_create(
+        user=user, role=role, org_unit=org_unit
+    )
     if created:
         assignment.full_clean()
     return assignment
@@ -45,7 +49,9 @@ def assign_role(user: User, role: str, org_unit: Any = None) -> RoleAssignment:
 
 def record_password_change(user: User) -> None:
     """Called after a user sets their own password: lifts the first-login requirement."""
-    User.objects.filter(pk=user.pk).update(must_change_password=False, password_changed_at=clock.now())
+    User.objects.filter(pk=user.pk).update(
+        must_change_password=False, password_changed_at=clock.now()
+    )
     user.must_change_password = False
 
 

@@ -21,7 +21,8 @@ class ComplexityValidator:
         if len(password) < self.min_length:
             errors.append(
                 ValidationError(
-                    _("密码至少需要 %(n)d 个字符。") % {"n": self.min_length}, code="password_too_short"
+                    _("密码至少需要 %(n)d 个字符。") % {"n": self.min_length},
+                    code="password_too_short",
                 )
             )
         classes = sum(
@@ -29,13 +30,17 @@ class ComplexityValidator:
                 any(c.isupper() for c in password),
                 any(c.islower() for c in password),
                 any(c.isdigit() for c in password),
-                any(c in string.punctuation or (not c.isalnum() and not c.isspace()) for c in password),
+                any(
+                    c in string.punctuation or (not c.isalnum() and not c.isspace())
+                    for c in password
+                ),
             ]
         )
         if classes < self.min_classes:
             errors.append(
                 ValidationError(
-                    _("密码须包含大写字母、小写字母、数字、符号中的至少 %(n)d 类。") % {"n": self.min_classes},
+                    _("密码须包含大写字母、小写字母、数字、符号中的至少 %(n)d 类。")
+                    % {"n": self.min_classes},
                     code="password_too_simple",
                 )
             )

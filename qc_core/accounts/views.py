@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,24 +15,33 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 
 from qc_core.accounts.forms import LoginForm, ProfileForm, StyledPasswordChangeForm
+from qc_core.accounts.models import User
 from qc_core.accounts.services import record_password_change
 
 
 def lockout_message() -> str:
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    return _("登录失败次数过多（连续 %(n)d 次），账户已锁定 %(m)d 分钟，请稍后再试或联系管理员解锁。") % {
+    return _(
+        "登录失败次数过多（连续 %(n)d 次），账户已锁定 %(m)d 分钟，请稍后再试或联系管理员解锁。"
+    ) % {
         "n": settings.AXES_FAILURE_LIMIT,
         "m": minutes,
     }
 
 
-def lockout_response(request: HttpRequest, response: Any = None, credentials: Any = None) -> HttpResponse:
+def lockout_response(
+    request: HttpRequest, response: Any = None, credentials: Any = None
+) -> HttpResponse:
     """Shown by django-axes when an account is locked: Chinese message, no stack trace."""
     message = lockout_message()
     if request.path.startswith("/api/"):
-        return JsonResponse({"status": 403, "code": "account_locked", "message": message}, status=403)
+        return JsonResponse(
+            {"status": 403, "code": "account_locked", "message": message}, status=403
+        )
     form = LoginForm(request)
-    return render(request, "accounts/login.html", {"form": form, "locked_message": message}, status=403)
+    return render(
+        request, "accounts/login.html", {"form": form, "locked_message": message}, status=403
+    )
 
 
 class LoginView(auth_views.LoginView):
@@ -60,7 +69,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = cast(User, request.user)
     if request.method == "POST":
         form = ProfileForm(request.POST)
         if form.is_valid():
@@ -70,6 +79,8 @@ def profile(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("个人信息已保存。"))
             return redirect("accounts:profile")
     else:
-        form = ProfileForm(initial={"full_name": user.full_name, "email": user.email, "phone": user.phone})  # type: ignore[union-attr]
-    assignments = user.role_assignments.select_related("org_unit")  # type: ignore[union-attr]
+        form = ProfileForm(
+            initial={"full_name": user.full_name, "email": user.email, "phone": user.phone}
+        )
+    assignments = user.role_assignments.select_related("org_unit")
     return render(request, "accounts/profile.html", {"form": form, "assignments": assignments})

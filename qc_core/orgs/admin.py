@@ -5,7 +5,16 @@ from qc_core.orgs.models import OrgUnit
 
 @admin.register(OrgUnit)
 class OrgUnitAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "level", "kind", "parent", "hospital_level", "is_member", "is_active"]
+    list_display = [
+        "code",
+        "name",
+        "level",
+        "kind",
+        "parent",
+        "hospital_level",
+        "is_member",
+        "is_active",
+    ]
     list_filter = ["level", "hospital_level", "is_member", "is_active", "is_demo"]
     search_fields = ["code", "name", "credit_code"]
     autocomplete_fields = ["parent"]

@@ -13,15 +13,30 @@ from qc_core.orgs.models import OrgUnit
 
 
 class OrgUnitSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # "parent" shadows Field.parent for type checkers only; DRF declares it as a normal field.
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[assignment,var-annotated]
     level_display = serializers.CharField(source="get_level_display", read_only=True)
-    hospital_level_display = serializers.CharField(source="get_hospital_level_display", read_only=True)
+    hospital_level_display = serializers.CharField(
+        source="get_hospital_level_display", read_only=True
+    )
 
     class Meta:
         model = OrgUnit
         fields = [
-            "code", "name", "level", "level_display", "kind", "parent", "path", "credit_code",
-            "hospital_level", "hospital_level_display", "is_member", "member_since", "member_until", "is_active",
+            "code",
+            "name",
+            "level",
+            "level_display",
+            "kind",
+            "parent",
+            "path",
+            "credit_code",
+            "hospital_level",
+            "hospital_level_display",
+            "is_member",
+            "member_since",
+            "member_until",
+            "is_active",
         ]
 
 

@@ -13,8 +13,22 @@ class OrgsConfig(AppConfig):
 
         register(
             NavItem(
-                "orgs", _("组织机构"), "orgs:unit_list", _("管理"), icon="diagram-3", order=80,
-                roles=frozenset({Role.CENTER_ADMIN, Role.SUBCENTER_ADMIN, Role.HEALTH_OFFICIAL,
-                                 Role.UNIT_REPORTER, Role.HOSPITAL_LEADER, Role.OPS_MANAGER, Role.ENGINEER}),
+                "orgs",
+                _("组织机构"),
+                "orgs:unit_list",
+                _("管理"),
+                icon="diagram-3",
+                order=80,
+                roles=frozenset(
+                    {
+                        Role.CENTER_ADMIN,
+                        Role.SUBCENTER_ADMIN,
+                        Role.HEALTH_OFFICIAL,
+                        Role.UNIT_REPORTER,
+                        Role.HOSPITAL_LEADER,
+                        Role.OPS_MANAGER,
+                        Role.ENGINEER,
+                    }
+                ),
             ),
         )

@@ -39,21 +39,32 @@ class OrgUnit(models.Model):
     code = models.CharField(_("代码"), max_length=32, unique=True, validators=[code_validator])
     name = models.CharField(_("名称"), max_length=100)
     level = models.CharField(_("层级"), max_length=16, choices=Level.choices, db_index=True)
-    kind = models.CharField(_("类别"), max_length=32, blank=True, help_text=_("如 地级市、自治州、县、三级医院"))
+    kind = models.CharField(
+        _("类别"), max_length=32, blank=True, help_text=_("如 地级市、自治州、县、三级医院")
+    )
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField(_("路径"), max_length=255, db_index=True, editable=False)
     depth = models.PositiveSmallIntegerField(_("深度"), editable=False, default=0)
     credit_code = models.CharField(
         _("统一社会信用代码"), max_length=18, blank=True, validators=[credit_code_validator]
     )
-    hospital_level = models.CharField(_("医院等级"), max_length=8, choices=HospitalLevel.choices, blank=True)
+    hospital_level = models.CharField(
+        _("医院等级"), max_length=8, choices=HospitalLevel.choices, blank=True
+    )
     is_member = models.BooleanField(_("质控成员单位"), default=False)
     member_since = models.DateField(_("加入日期"), null=True, blank=True)
     member_until = models.DateField(_("退出日期"), null=True, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
-    is_demo = models.BooleanField(_("演示数据"), default=False, help_text=_("由 seed_demo 生成的演示机构"))
+    is_demo = models.BooleanField(
+        _("演示数据"), default=False, help_text=_("由 seed_demo 生成的演示机构")
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -75,14 +86,14 @@ class OrgUnit(models.Model):
     def __str__(self) -> str:
         return f"{self.name}（{self.code}）"
 
-    def compute_path(self) -> str:
-        prefix = self.parent.path if self.parent_id and self.parent else ""
-        return f"{prefix}{self.code}/"
-
     def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         self.path = self.compute_path()
         self.depth = self.path.count("/") - 1
         super().save(*args, **kwargs)
+
+    def compute_path(self) -> str:
+        prefix = self.parent.path if self.parent_id and self.parent else ""
+        return f"{prefix}{self.code}/"
 
     @property
     def ancestor_codes(self) -> list[str]:

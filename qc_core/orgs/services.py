@@ -38,8 +38,14 @@ def check_parent(level: str, parent: OrgUnit | None) -> None:
         return
     if parent.level not in allowed:
         raise ValidationError(
-            {"parent": _("“%(parent)s”（%(plevel)s）不能作为%(level)s的上级。")
-             % {"parent": parent.name, "plevel": parent.get_level_display(), "level": Level(level).label}}
+            {
+                "parent": _("“%(parent)s”（%(plevel)s）不能作为%(level)s的上级。")
+                % {
+                    "parent": parent.name,
+                    "plevel": parent.get_level_display(),
+                    "level": Level(level).label,
+                }
+            }
         )
 
 
@@ -48,7 +54,7 @@ def load_divisions(path: Path = DIVISIONS_CSV) -> LoadResult:
     """Create or update the administrative divisions from the bundled GB/T 2260 list. Idempotent."""
     with path.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    order = {Level.PROVINCE: 0, Level.PREFECTURE: 1, Level.COUNTY: 2}
+    order: dict[str, int] = {Level.PROVINCE: 0, Level.PREFECTURE: 1, Level.COUNTY: 2}
     rows.sort(key=lambda r: order[r["level"]])
     existing = {u.code: u for u in OrgUnit.objects.filter(code__in=[r["code"] for r in rows])}
     created = updated = unchanged = 0
@@ -56,14 +62,23 @@ def load_divisions(path: Path = DIVISIONS_CSV) -> LoadResult:
         parent = existing.get(row["parent_code"]) if row["parent_code"] else None
         unit = existing.get(row["code"])
         if unit is None:
-            unit = OrgUnit(code=row["code"], name=row["name"], level=row["level"], kind=row["kind"], parent=parent)
+            unit = OrgUnit(
+                code=row["code"],
+                name=row["name"],
+                level=row["level"],
+                kind=row["kind"],
+                parent=parent,
+            )
             check_parent(unit.level, parent)
             unit.save()
             existing[unit.code] = unit
             created += 1
             continue
         if (unit.name, unit.level, unit.kind, unit.parent_id) == (
-            row["name"], row["level"], row["kind"], parent.pk if parent else None
+            row["name"],
+            row["level"],
+            row["kind"],
+            parent.pk if parent else None,
         ):
             unchanged += 1
             continue
@@ -102,15 +117,23 @@ def invalidate_tree_cache() -> None:
 
 def build_tree(progress: Callable[[int, str], None] | None = None) -> dict[str, Any]:
     """Build the nested org tree with member-institution counts per node (two queries)."""
-    units = list(OrgUnit.objects.filter(is_active=True).values("id", "code", "name", "level", "parent_id", "path"))
+    units = list(
+        OrgUnit.objects.filter(is_active=True).values(
+            "id", "code", "name", "level", "parent_id", "path"
+        )
+    )
     if progress:
         progress(30, _("已读取 %(n)d 个单位") % {"n": len(units)})
     member_paths = list(OrgUnit.objects.members().values_list("path", flat=True))
     nodes: dict[int, dict[str, Any]] = {}
     for u in units:
         nodes[u["id"]] = {
-            "code": u["code"], "name": u["name"], "level": u["level"], "path": u["path"],
-            "members": 0, "children": [],
+            "code": u["code"],
+            "name": u["name"],
+            "level": u["level"],
+            "path": u["path"],
+            "members": 0,
+            "children": [],
         }
     by_code = {n["code"]: n for n in nodes.values()}
     for path in member_paths:

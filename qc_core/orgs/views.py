@@ -32,7 +32,13 @@ def unit_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "orgs/unit_list.html",
-        {"page": page, "levels": Level.choices, "level": level, "q": term, "tree": services.cached_tree()},
+        {
+            "page": page,
+            "levels": Level.choices,
+            "level": level,
+            "q": term,
+            "tree": services.cached_tree(),
+        },
     )
 
 
@@ -41,7 +47,9 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
     unit = get_object_or_404(visible_units(request.user).select_related("parent"), code=code)
     children = visible_units(request.user).filter(parent=unit).order_by("code")
     return render(
-        request, "orgs/unit_detail.html", {"unit": unit, "children": children, "ancestors": unit.ancestors()}
+        request,
+        "orgs/unit_detail.html",
+        {"unit": unit, "children": children, "ancestors": unit.ancestors()},
     )
 
 

@@ -56,8 +56,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         body["code"] = codes if isinstance(codes, str) else "error"
-        body["message"] = str(exc.detail) if not isinstance(exc.detail, dict | list) else _flatten(exc.detail)
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            body["message"] = _("请求过于频繁，请 %(s)d 秒后重试。") % {"s": int(exc.wait) + 1}
+        body["message"] = (
+            str(exc.detail) if not isinstance(exc.detail, dict | list) else _flatten(exc.detail)
+        )
+        wait = getattr(exc, "wait", None)
+        if isinstance(exc, exceptions.Throttled) and wait is not None:
+            body["message"] = _("请求过于频繁，请 %(s)d 秒后重试。") % {"s": int(wait) + 1}
     response.data = body
     return response

@@ -14,6 +14,21 @@ class SystemConfig(AppConfig):
         metrics.connect_celery_signals()
         register(
             NavItem("home", _("首页"), "system:home", _("概览"), icon="house", order=0),
-            NavItem("jobs", _("后台任务"), "system:job_list", _("概览"), icon="hourglass-split", order=90),
-            NavItem("admin", _("系统配置"), "admin:index", _("管理"), icon="gear", staff_only=True, order=95),
+            NavItem(
+                "jobs",
+                _("后台任务"),
+                "system:job_list",
+                _("概览"),
+                icon="hourglass-split",
+                order=90,
+            ),
+            NavItem(
+                "admin",
+                _("系统配置"),
+                "admin:index",
+                _("管理"),
+                icon="gear",
+                staff_only=True,
+                order=95,
+            ),
         )

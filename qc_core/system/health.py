@@ -61,8 +61,11 @@ def run_checks() -> dict[str, Any]:
         try:
             check()
         except Exception as exc:  # any failure is the answer, not a crash
-            results[name] = {"ok": False, "ms": round((time.monotonic() - started) * 1000, 1),
-                             "error": f"{type(exc).__name__}: {exc}"[:500]}
+            results[name] = {
+                "ok": False,
+                "ms": round((time.monotonic() - started) * 1000, 1),
+                "error": f"{type(exc).__name__}: {exc}"[:500],
+            }
             failed.append(name)
         else:
             results[name] = {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}

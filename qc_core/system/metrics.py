@@ -14,13 +14,17 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import REGISTRY, Collector
 
 CELERY_TASKS = Counter(
-    "geriqc_celery_tasks_total", "Celery tasks finished, by task name and outcome", ["task", "state"]
+    "geriqc_celery_tasks_total",
+    "Celery tasks finished, by task name and outcome",
+    ["task", "state"],
 )
 
 _SCRAPE_COLLECTORS: list[Callable[[], Iterable[Metric]]] = []
 
 
-def register_scrape_collector(func: Callable[[], Iterable[Metric]]) -> Callable[[], Iterable[Metric]]:
+def register_scrape_collector(
+    func: Callable[[], Iterable[Metric]],
+) -> Callable[[], Iterable[Metric]]:
     """Register a function yielding metric families, called at every scrape (keep it to a few
     aggregate queries)."""
     _SCRAPE_COLLECTORS.append(func)
@@ -39,7 +43,9 @@ def _task_runs() -> Iterable[Metric]:
 
     from qc_core.system.models import TaskRun
 
-    family = GaugeMetricFamily("geriqc_task_runs", "User-started long jobs by status", labels=["status"])
+    family = GaugeMetricFamily(
+        "geriqc_task_runs", "User-started long jobs by status", labels=["status"]
+    )
     for row in TaskRun.objects.values("status").annotate(n=Count("pk")):
         family.add_metric([row["status"]], row["n"])
     yield family

@@ -21,7 +21,9 @@ class TaskRun(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(_("任务"), max_length=200, help_text=_("Celery 任务名"))
     label = models.CharField(_("名称"), max_length=200)
-    status = models.CharField(_("状态"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True
+    )
     progress = models.PositiveSmallIntegerField(_("进度"), default=0)
     message = models.CharField(_("当前步骤"), max_length=300, blank=True)
     log = models.TextField(_("日志"), blank=True)
@@ -29,11 +31,20 @@ class TaskRun(models.Model):
     result_file = models.FileField(_("结果文件"), upload_to="taskruns/%Y/%m/", blank=True)
     error = models.TextField(_("错误"), blank=True)
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="task_runs", verbose_name=_("发起人"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="task_runs",
+        verbose_name=_("发起人"),
     )
     org_unit = models.ForeignKey(
-        "orgs.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("所属单位")
+        "orgs.OrgUnit",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("所属单位"),
     )
     created_at = models.DateTimeField(_("提交时间"), auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)

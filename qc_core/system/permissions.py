@@ -16,7 +16,9 @@ def user_has_any_role(user: Any, roles: Iterable[str]) -> bool:
     return bool(user.is_authenticated and (user.is_superuser or user.has_role(*roles)))
 
 
-def role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def role_required(
+    *roles: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Page decorator: anonymous → login page; signed in without one of ``roles`` → 403 page."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -31,7 +31,10 @@ def start_job(
     sees why instead of a job stuck in the queue.
     """
     run = TaskRun.objects.create(
-        name=task.name, label=label, started_by=user if user and user.is_authenticated else None, org_unit=org_unit
+        name=task.name,
+        label=label,
+        started_by=user if user and user.is_authenticated else None,
+        org_unit=org_unit,
     )
 
     def _enqueue() -> None:
@@ -40,7 +43,8 @@ def start_job(
         except Exception as exc:  # broker down: keep the record honest
             logger.exception("cannot enqueue %s", task.name)
             TaskRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
-                status=RunStatus.FAILED, finished_at=clock.now(),
+                status=RunStatus.FAILED,
+                finished_at=clock.now(),
                 error=_("无法提交到任务队列：%(err)s") % {"err": exc},
             )
 

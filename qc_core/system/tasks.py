@@ -37,16 +37,27 @@ class TrackedTask(Task):
         self._run_rows(task_id).update(status=RunStatus.RUNNING, started_at=clock.now())
 
     def on_success(self, retval: Any, task_id: str, args: Any, kwargs: Any) -> None:
-        result = retval if isinstance(retval, dict | list | str | int | float | type(None)) else str(retval)
+        result = (
+            retval
+            if isinstance(retval, dict | list | str | int | float | type(None))
+            else str(retval)
+        )
         self._run_rows(task_id).update(
-            status=RunStatus.SUCCEEDED, progress=100, finished_at=clock.now(), result=result,
+            status=RunStatus.SUCCEEDED,
+            progress=100,
+            finished_at=clock.now(),
+            result=result,
             log=Concat(F("log"), Value(_line("完成"))),
         )
 
-    def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+    def on_failure(
+        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
+    ) -> None:
         logger.warning("task %s (%s) failed: %s", self.name, task_id, exc)
         self._run_rows(task_id).update(
-            status=RunStatus.FAILED, finished_at=clock.now(), error=str(exc)[:2000],
+            status=RunStatus.FAILED,
+            finished_at=clock.now(),
+            error=str(exc)[:2000],
             log=Concat(F("log"), Value(_line(f"失败：{exc}"))),
         )
 

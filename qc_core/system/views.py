@@ -68,7 +68,7 @@ def job_result(request: HttpRequest, pk: UUID) -> FileResponse:
     run = _run_or_404(request, pk)
     if not run.result_file:
         raise Http404
-    record_download(request, run.result_file.name, obj=run)
+    record_download(request, str(run.result_file.name), obj=run)
     return FileResponse(run.result_file.open("rb"), as_attachment=True)
 
 

@@ -16,7 +16,9 @@ def codes(response):
 
 def test_token_is_issued_for_good_credentials_and_works(personas):
     client = APIClient()
-    response = client.post("/api/v1/auth/token/", {"username": "reporter_a", "password": PASSWORD}, format="json")
+    response = client.post(
+        "/api/v1/auth/token/", {"username": "reporter_a", "password": PASSWORD}, format="json"
+    )
     assert response.status_code == 200
     token = response.json()["token"]
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
@@ -27,7 +29,9 @@ def test_token_is_issued_for_good_credentials_and_works(personas):
 
 
 def test_wrong_password_gets_the_error_format_in_chinese(personas):
-    response = APIClient().post("/api/v1/auth/token/", {"username": "reporter_a", "password": "nope"}, format="json")
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": "reporter_a", "password": "nope"}, format="json"
+    )
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "invalid_credentials"
@@ -58,7 +62,9 @@ def test_bad_token_is_refused():
 def test_user_who_must_change_password_gets_no_token(personas):
     admin_reset_password(personas.reporter_a, "Another-Passw0rd!")
     response = APIClient().post(
-        "/api/v1/auth/token/", {"username": "reporter_a", "password": "Another-Passw0rd!"}, format="json"
+        "/api/v1/auth/token/",
+        {"username": "reporter_a", "password": "Another-Passw0rd!"},
+        format="json",
     )
     assert response.status_code == 403
     assert response.json()["code"] == "password_change_required"
@@ -110,7 +116,10 @@ def test_org_unit_list_query_count_is_bounded(personas, api_as, django_assert_ma
     assert response.json()["count"] == 148
 
 
-@pytest.mark.parametrize("persona", ["reporter_a", "reporter_b", "leader_a", "official", "expert", "engineer", "tester", "nobody"])
+@pytest.mark.parametrize(
+    "persona",
+    ["reporter_a", "reporter_b", "leader_a", "official", "expert", "engineer", "tester", "nobody"],
+)
 def test_non_administrators_cannot_list_users(personas, api_as, persona):
     response = api_as(getattr(personas, persona)).get("/api/v1/users/")
     assert response.status_code == 403
@@ -118,11 +127,15 @@ def test_non_administrators_cannot_list_users(personas, api_as, persona):
 
 
 def test_subcenter_admin_lists_only_users_in_its_prefecture(personas, api_as):
-    usernames = {u["username"] for u in api_as(personas.subcenter).get("/api/v1/users/").json()["results"]}
+    usernames = {
+        u["username"] for u in api_as(personas.subcenter).get("/api/v1/users/").json()["results"]
+    }
     assert usernames == {"subcenter", "reporter_a", "leader_a"}
 
 
-def test_center_admin_lists_all_users_with_bounded_queries(personas, api_as, django_assert_max_num_queries):
+def test_center_admin_lists_all_users_with_bounded_queries(
+    personas, api_as, django_assert_max_num_queries
+):
     client = api_as(personas.center)
     with django_assert_max_num_queries(8):
         response = client.get("/api/v1/users/")

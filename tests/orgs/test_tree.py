@@ -14,7 +14,10 @@ def test_divisions_load_province_prefectures_and_counties_idempotently():
     second = load_divisions()
     assert first.created == 146
     assert (second.created, second.updated, second.unchanged) == (0, 0, 146)
-    counts = {lvl: OrgUnit.objects.filter(level=lvl).count() for lvl in (Level.PROVINCE, Level.PREFECTURE, Level.COUNTY)}
+    counts = {
+        lvl: OrgUnit.objects.filter(level=lvl).count()
+        for lvl in (Level.PROVINCE, Level.PREFECTURE, Level.COUNTY)
+    }
     assert counts == {Level.PROVINCE: 1, Level.PREFECTURE: 16, Level.COUNTY: 129}
     assert OrgUnit.objects.get(code="530115").name == "晋宁区"
     assert OrgUnit.objects.get(code="530115").path == "530000/530100/530115/"

@@ -36,7 +36,10 @@ def test_readyz_names_a_broker_on_a_closed_port(client, settings):
 
 def test_readyz_names_a_dead_cache(client, settings):
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
     }
     from django.core.cache import caches
 

@@ -72,7 +72,12 @@ def test_job_with_unreachable_broker_is_marked_failed(personas, settings, monkey
         run = start_job(rebuild_tree_cache, label="重建组织树缓存", user=personas.center)
         run.refresh_from_db()
     finally:
-        for key in ("broker_url", "broker_connection_retry", "broker_connection_max_retries", "broker_transport_options"):
+        for key in (
+            "broker_url",
+            "broker_connection_retry",
+            "broker_connection_max_retries",
+            "broker_transport_options",
+        ):
             app.conf.pop(key, None)
         _reset_pool(app)
     assert run.status == RunStatus.FAILED
@@ -95,7 +100,9 @@ def test_real_worker_runs_a_user_started_job_end_to_end(personas, settings, tmp_
     """GIVEN a real Celery worker process on the configured broker (Redis in CI)
     WHEN a center admin starts the org-tree rebuild
     THEN the worker runs it and the TaskRun row ends succeeded with progress 100."""
-    if connection.vendor == "sqlite" and str(connection.settings_dict["NAME"]).startswith(("file:", ":memory:")):
+    if connection.vendor == "sqlite" and str(connection.settings_dict["NAME"]).startswith(
+        ("file:", ":memory:")
+    ):
         pytest.skip("in-memory SQLite cannot be shared with a worker process")
     settings.CELERY_TASK_ALWAYS_EAGER = False
     celery_bin = shutil.which("celery", path=str(Path(sys.executable).parent))
@@ -110,12 +117,30 @@ def test_real_worker_runs_a_user_started_job_end_to_end(personas, settings, tmp_
     queue = f"e2e-{os.getpid()}"
     log = tmp_path / "worker.log"
     worker = subprocess.Popen(
-        [celery_bin, "-A", "config", "worker", "-P", "solo", "-Q", queue, "-l", "info", "--without-heartbeat",
-         "--without-gossip", "--without-mingle"],
-        cwd=BASE_DIR, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        [
+            celery_bin,
+            "-A",
+            "config",
+            "worker",
+            "-P",
+            "solo",
+            "-Q",
+            queue,
+            "-l",
+            "info",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
     )
     try:
-        run = TaskRun.objects.create(name=rebuild_tree_cache.name, label="重建组织树缓存", started_by=personas.center)
+        run = TaskRun.objects.create(
+            name=rebuild_tree_cache.name, label="重建组织树缓存", started_by=personas.center
+        )
         rebuild_tree_cache.apply_async(task_id=str(run.pk), queue=queue)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
