@@ -8,6 +8,7 @@ class SystemConfig(AppConfig):
     verbose_name = _("系统")
 
     def ready(self) -> None:
+        from qc_core.accounts.choices import Role
         from qc_core.system import metrics
         from qc_core.system.nav import NavItem, register
 
