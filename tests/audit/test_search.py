@@ -125,7 +125,7 @@ def test_search_page_query_count_does_not_grow_with_rows(
 
 
 def test_api_query_count_does_not_grow_with_rows(personas, api_as, django_assert_max_num_queries):
-    for i in range(60):
+    for i in range(120):
         record(Action.OTHER, object_repr=f"行 {i}", org_unit=personas.tree.hospital_b)
     client = api_as(personas.center)
     with django_assert_max_num_queries(6):
