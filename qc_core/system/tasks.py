@@ -49,6 +49,7 @@ class TrackedTask(Task):
             result=result,
             log=Concat(F("log"), Value(_line("完成"))),
         )
+        self._notify_starter(task_id)
 
     def on_failure(
         self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
@@ -60,6 +61,16 @@ class TrackedTask(Task):
             error=str(exc)[:2000],
             log=Concat(F("log"), Value(_line(f"失败：{exc}"))),
         )
+        self._notify_starter(task_id)
+
+    def _notify_starter(self, task_id: str) -> None:
+        """Tell the user who started the run that it ended; never let that fail the job."""
+        try:
+            from qc_core.notify.services import notify_run_finished  # here: notify imports system
+
+            notify_run_finished(task_id)
+        except Exception:
+            logger.exception("cannot notify the starter of task run %s", task_id)
 
     def progress(self, percent: int, message: str = "") -> None:
         """Report progress (0–100) and, when given, the current step (also appended to the log)."""
