@@ -70,13 +70,19 @@ def load_divisions(path: Path = DIVISIONS_CSV) -> LoadResult:
             unit = existing.get(row["code"])
             if unit is None:
                 check_parent(level, parent)
-                unit = OrgUnit(code=row["code"], name=row["name"], level=level, kind=row["kind"], parent=parent)
+                unit = OrgUnit(
+                    code=row["code"], name=row["name"], level=level, kind=row["kind"], parent=parent
+                )
                 unit.path = unit.compute_path()
                 unit.depth = unit.path.count("/") - 1
                 fresh.append(unit)
                 continue
             same_parent = unit.parent_id == (parent.pk if parent else None)
-            if (unit.name, unit.level, unit.kind) == (row["name"], row["level"], row["kind"]) and same_parent:
+            if (unit.name, unit.level, unit.kind) == (
+                row["name"],
+                row["level"],
+                row["kind"],
+            ) and same_parent:
                 unchanged += 1
                 continue
             if not same_parent:

@@ -24,6 +24,15 @@ class SystemConfig(AppConfig):
                 order=90,
             ),
             NavItem(
+                "api_docs",
+                _("API 文档"),
+                "api-docs",
+                _("管理"),
+                icon="braces",
+                order=92,
+                roles=frozenset({Role.CENTER_ADMIN, Role.ENGINEER, Role.OPS_MANAGER, Role.TESTER}),
+            ),
+            NavItem(
                 "admin",
                 _("系统配置"),
                 "admin:index",
