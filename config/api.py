@@ -5,17 +5,27 @@ from rest_framework.routers import DefaultRouter
 
 from qc_core.accounts.api import MeView, TokenView, UserViewSet
 from qc_core.audit.api import AuditEntryViewSet
+from qc_core.indicators.api import DataSetViewSet, IndicatorViewSet
 from qc_core.notify.api import NotificationViewSet
 from qc_core.orgs.api import OrgUnitViewSet
+from qc_core.reporting.api import SubmissionViewSet, UnitApiTokenViewSet
+from qc_core.reporting.api_progress import ReportingProgressView
+from qc_core.reporting.dhis2 import DataValueSetView
 
 router = DefaultRouter()
 router.register("org-units", OrgUnitViewSet, basename="org-unit")
 router.register("users", UserViewSet, basename="user")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("audit", AuditEntryViewSet, basename="audit-entry")
+router.register("indicators", IndicatorViewSet, basename="indicator")
+router.register("datasets", DataSetViewSet, basename="dataset")
+router.register("submissions", SubmissionViewSet, basename="submission")
+router.register("unit-tokens", UnitApiTokenViewSet, basename="unit-token")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
+    path("dataValueSets/", DataValueSetView.as_view(), name="api-data-value-sets"),
+    path("reporting-progress/", ReportingProgressView.as_view(), name="api-reporting-progress"),
     *router.urls,
 ]

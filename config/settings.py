@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "qc_core.accounts",
     "qc_core.audit",
     "qc_core.notify",
+    "qc_core.indicators",
+    "qc_core.reporting",
 ]
 
 MIDDLEWARE = [
@@ -302,3 +304,11 @@ LOGGING = {
 
 # Accounts are locked by username on purpose (see AXES_LOCKOUT_PARAMETERS); axes warns about it.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# --- QC reporting --------------------------------------------------------------------------------
+# A rate that moves by more than this factor from the previous period is flagged for review.
+QC_RATE_JUMP_FACTOR = env_int("QC_RATE_JUMP_FACTOR", 3, minimum=2)
+QC_EXCEL_MAX_UPLOAD_BYTES = env_int("QC_EXCEL_MAX_UPLOAD_BYTES", 5 * 1024 * 1024, minimum=1024)
+# Workbooks with more units, and exports with more unit-periods, run as background jobs.
+QC_EXCEL_INLINE_UNITS = env_int("QC_EXCEL_INLINE_UNITS", 3, minimum=1)
+QC_EXPORT_INLINE_ROWS = env_int("QC_EXPORT_INLINE_ROWS", 400, minimum=1)

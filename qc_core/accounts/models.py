@@ -95,3 +95,9 @@ class RoleAssignment(models.Model):
                 )
         elif self.org_unit is not None:
             raise ValidationError({"org_unit": _("该角色不按单位划分范围，请留空。")})
+
+
+# Per-unit API tokens live in their own module; imported here so Django registers the model.
+from qc_core.accounts.tokens import UnitApiToken  # noqa: E402
+
+__all__ = ["RoleAssignment", "UnitApiToken", "User"]
