@@ -16,11 +16,13 @@ Personas (usernames are stable so failures read well):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from qc_core.accounts.choices import Role
@@ -31,13 +33,16 @@ from tests.factories import PASSWORD, OrgUnitFactory, RoleAssignmentFactory, Use
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings: Any) -> None:
+def _test_settings(settings: Any) -> Iterator[None]:
     """Small, explicit test settings: fast hasher, local cache, in-memory mail."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.CELERY_TASK_ALWAYS_EAGER = True
     cache.clear()
+    yield
+    # A request in English leaves English active in this thread; start every test in Chinese.
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @dataclass

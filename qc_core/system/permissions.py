@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
 
@@ -39,7 +40,7 @@ class HasAnyRole(BasePermission):
     """DRF permission: ``permission_classes = [HasAnyRole.of(Role.CENTER_ADMIN, …)]``."""
 
     roles: frozenset[str] = frozenset()
-    message = "您没有执行此操作的权限。"
+    message = _("您没有执行此操作的权限。")
 
     @classmethod
     def of(cls, *roles: str) -> type[HasAnyRole]:

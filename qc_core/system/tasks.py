@@ -13,6 +13,7 @@ from typing import Any
 from celery import Task
 from django.db.models import F, Value
 from django.db.models.functions import Concat
+from django.utils.translation import gettext
 
 from qc_core.system import clock
 from qc_core.system.choices import RunStatus
@@ -47,7 +48,7 @@ class TrackedTask(Task):
             progress=100,
             finished_at=clock.now(),
             result=result,
-            log=Concat(F("log"), Value(_line("完成"))),
+            log=Concat(F("log"), Value(_line(gettext("完成")))),
         )
         self._notify_starter(task_id)
 
@@ -59,7 +60,7 @@ class TrackedTask(Task):
             status=RunStatus.FAILED,
             finished_at=clock.now(),
             error=str(exc)[:2000],
-            log=Concat(F("log"), Value(_line(f"失败：{exc}"))),
+            log=Concat(F("log"), Value(_line(gettext("失败：%(error)s") % {"error": exc}))),
         )
         self._notify_starter(task_id)
 
