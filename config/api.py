@@ -3,6 +3,8 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from ops_portal.api import TicketViewSet
+from ops_portal.api_intake import AlertmanagerWebhookView, MonitorWebhookView
 from qc_core.accounts.api import MeView, TokenView, UserViewSet
 from qc_core.audit.api import AuditEntryViewSet
 from qc_core.indicators.api import DataSetViewSet, IndicatorViewSet
@@ -21,11 +23,14 @@ router.register("indicators", IndicatorViewSet, basename="indicator")
 router.register("datasets", DataSetViewSet, basename="dataset")
 router.register("submissions", SubmissionViewSet, basename="submission")
 router.register("unit-tokens", UnitApiTokenViewSet, basename="unit-token")
+router.register("tickets", TicketViewSet, basename="ticket")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
     path("dataValueSets/", DataValueSetView.as_view(), name="api-data-value-sets"),
     path("reporting-progress/", ReportingProgressView.as_view(), name="api-reporting-progress"),
+    path("intake/alertmanager/", AlertmanagerWebhookView.as_view(), name="api-intake-alertmanager"),
+    path("intake/monitor/", MonitorWebhookView.as_view(), name="api-intake-monitor"),
     *router.urls,
 ]

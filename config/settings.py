@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "qc_core.notify",
     "qc_core.indicators",
     "qc_core.reporting",
+    "ops_portal",
 ]
 
 MIDDLEWARE = [
@@ -304,6 +305,29 @@ LOGGING = {
 
 # Accounts are locked by username on purpose (see AXES_LOCKOUT_PARAMETERS); axes warns about it.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# --- ops intake --------------------------------------------------------------------------------
+# E-mail intake (ops_portal.intake): poll_mailbox reads this IMAP inbox; unset host = no polling
+# (an MTA may pipe mail to `manage.py ingest_email` instead).
+MAILBOX_HOST = env_str("MAILBOX_HOST")
+MAILBOX_SSL = env_bool("MAILBOX_SSL", True)
+MAILBOX_PORT = env_int("MAILBOX_PORT", 993 if MAILBOX_SSL else 143, minimum=1)
+MAILBOX_USER = env_str("MAILBOX_USER")
+MAILBOX_PASSWORD = env_str("MAILBOX_PASSWORD")
+MAILBOX_FOLDER = env_str("MAILBOX_FOLDER", "INBOX")
+MAILBOX_MAX_BYTES = env_int("MAILBOX_MAX_BYTES", 30 * 1024 * 1024, minimum=1024)
+MAILBOX_TIMEOUT = env_int("MAILBOX_TIMEOUT", 30, minimum=1)
+# The address hospitals write to; automatic replies carry it as Reply-To, and mail from it is a loop.
+OPS_MAILBOX_ADDRESS = env_str("OPS_MAILBOX_ADDRESS", MAILBOX_USER if "@" in MAILBOX_USER else "")
+OPS_MAILBOX_OWNER_EMAIL = env_str("OPS_MAILBOX_OWNER_EMAIL")
+# At most this many automatic replies per sender per hour (a loop guard against odd autoresponders).
+MAILBOX_REPLIES_PER_HOUR = env_int("MAILBOX_REPLIES_PER_HOUR", 10, minimum=0)
+# Webhooks: unset token = endpoint closed (404).
+ALERTMANAGER_WEBHOOK_TOKEN = env_str("ALERTMANAGER_WEBHOOK_TOKEN")
+ALERTMANAGER_OUTAGE_SEVERITIES = [
+    s.lower() for s in env_list("ALERTMANAGER_OUTAGE_SEVERITIES", ["critical", "page"])
+]
+MONITOR_WEBHOOK_TOKEN = env_str("MONITOR_WEBHOOK_TOKEN")
 
 # --- QC reporting --------------------------------------------------------------------------------
 # A rate that moves by more than this factor from the previous period is flagged for review.

@@ -19,6 +19,7 @@ urlpatterns = [
     path("orgs/", include("qc_core.orgs.urls")),
     path("audit/", include("qc_core.audit.urls")),
     path("notifications/", include("qc_core.notify.urls")),
+    path("ops/", include("ops_portal.urls")),
     path("indicators/", include("qc_core.indicators.urls")),
     path("qc/", include("qc_core.reporting.urls")),
     path("", include("qc_core.system.urls")),
