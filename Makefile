@@ -84,8 +84,9 @@ assets:  ## npm ci (when the lock changed) and copy Bootstrap, HTMX, ECharts int
 migrate: $(BASE_STAMP)
 	$(MANAGE) migrate --noinput
 
-seed: migrate  ## create or repair the demo data (DEMO_UNITS=53)
+seed: migrate  ## create or repair the demo data (DEMO_UNITS=53) and the indicator library
 	$(MANAGE) seed_demo --units $(DEMO_UNITS)
+	$(MANAGE) load_indicators
 
 run: $(BASE_STAMP) assets  ## migrate, seed the demo, start web + Celery worker + beat (Ctrl-C stops)
 	@mkdir -p "$(GERIQC_VAR_DIR)"
@@ -96,6 +97,7 @@ run: $(BASE_STAMP) assets  ## migrate, seed the demo, start web + Celery worker 
 	else \
 		$(MANAGE) seed_demo --units $(DEMO_UNITS) && touch "$(GERIQC_VAR_DIR)/.demo-seeded"; \
 	fi
+	$(MANAGE) load_indicators
 	@rm -rf "$(GERIQC_VAR_DIR)/prometheus" && mkdir -p "$(GERIQC_VAR_DIR)/prometheus"
 	@$(MAKE) banner
 	PROMETHEUS_MULTIPROC_DIR="$(GERIQC_VAR_DIR)/prometheus" exec $(VENV)/bin/honcho --procfile Procfile start --port $(PORT)

@@ -8,7 +8,6 @@ class AccountsConfig(AppConfig):
     verbose_name = _("账户与角色")
 
     def ready(self) -> None:
-        from qc_core.accounts.choices import USER_ADMIN_ROLES
         from qc_core.system.nav import NavItem, register
 
         register(
@@ -16,4 +15,3 @@ class AccountsConfig(AppConfig):
                 "profile", _("个人设置"), "accounts:profile", _("账户"), icon="person", order=200
             ),
         )
-        del USER_ADMIN_ROLES
