@@ -93,7 +93,7 @@ class TicketClockSerializer(serializers.Serializer):
     breached = serializers.BooleanField()
     paused_seconds = serializers.IntegerField()
     remaining_seconds = serializers.IntegerField(
-        help_text="到期前剩余的计时秒数；负数表示已超时多久"
+        help_text=gettext_lazy("到期前剩余的计时秒数；负数表示已超时多久")
     )
 
 
@@ -177,30 +177,36 @@ class TicketDetailSerializer(TicketSerializer):
 
 
 class TicketCreateSerializer(serializers.Serializer):
-    title = serializers.CharField(label=_("标题"), max_length=200)
+    title = serializers.CharField(label=gettext_lazy("标题"), max_length=200)
     description = serializers.CharField(
-        label=_("问题描述"), required=False, allow_blank=True, default=""
+        label=gettext_lazy("问题描述"), required=False, allow_blank=True, default=""
     )
-    category = serializers.ChoiceField(label=_("类别"), choices=Category.choices)
+    category = serializers.ChoiceField(label=gettext_lazy("类别"), choices=Category.choices)
     severity = serializers.ChoiceField(
-        label=_("故障等级"), choices=Severity.choices, required=False, allow_blank=True, default=""
+        label=gettext_lazy("故障等级"),
+        choices=Severity.choices,
+        required=False,
+        allow_blank=True,
+        default="",
     )
     org_unit = serializers.SlugRelatedField(  # type: ignore[var-annotated]
-        label=_("报修单位代码"),
+        label=gettext_lazy("报修单位代码"),
         slug_field="code",
         queryset=OrgUnit.objects.filter(is_active=True),
         required=False,
         allow_null=True,
     )
-    reported_at = serializers.DateTimeField(label=_("报告时间"), required=False, allow_null=True)
+    reported_at = serializers.DateTimeField(
+        label=gettext_lazy("报告时间"), required=False, allow_null=True
+    )
     contact_name = serializers.CharField(
-        label=_("联系人"), max_length=64, required=False, allow_blank=True, default=""
+        label=gettext_lazy("联系人"), max_length=64, required=False, allow_blank=True, default=""
     )
     contact_phone = serializers.CharField(
-        label=_("联系电话"), max_length=32, required=False, allow_blank=True, default=""
+        label=gettext_lazy("联系电话"), max_length=32, required=False, allow_blank=True, default=""
     )
     contact_email = serializers.EmailField(
-        label=_("联系邮箱"), required=False, allow_blank=True, default=""
+        label=gettext_lazy("联系邮箱"), required=False, allow_blank=True, default=""
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -224,46 +230,60 @@ class TicketCreateSerializer(serializers.Serializer):
 
 
 class TicketTextSerializer(serializers.Serializer):
-    body = serializers.CharField(label=_("内容"), required=False, allow_blank=True, default="")
+    body = serializers.CharField(
+        label=gettext_lazy("内容"), required=False, allow_blank=True, default=""
+    )
 
 
 class TicketReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(label=_("原因"), required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        label=gettext_lazy("原因"), required=False, allow_blank=True, default=""
+    )
 
 
 class TicketRespondSerializer(serializers.Serializer):
-    cause = serializers.CharField(label=_("故障原因"), required=False, allow_blank=True, default="")
+    cause = serializers.CharField(
+        label=gettext_lazy("故障原因"), required=False, allow_blank=True, default=""
+    )
     solution = serializers.CharField(
-        label=_("解决方案"), required=False, allow_blank=True, default=""
+        label=gettext_lazy("解决方案"), required=False, allow_blank=True, default=""
     )
 
 
 class TicketResolveSerializer(TicketRespondSerializer):
     summary = serializers.CharField(
-        label=_("处理结果"), required=False, allow_blank=True, default=""
+        label=gettext_lazy("处理结果"), required=False, allow_blank=True, default=""
     )
 
 
 class TicketAssignSerializer(serializers.Serializer):
     assignee = serializers.SlugRelatedField(  # type: ignore[var-annotated]
-        label=_("处理人用户名"), slug_field="username", queryset=User.objects.filter(is_active=True)
+        label=gettext_lazy("处理人用户名"),
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True),
     )
 
 
 class TicketSeveritySerializer(serializers.Serializer):
-    severity = serializers.ChoiceField(label=_("故障等级"), choices=Severity.choices)
-    reason = serializers.CharField(label=_("原因"), required=False, allow_blank=True, default="")
+    severity = serializers.ChoiceField(label=gettext_lazy("故障等级"), choices=Severity.choices)
+    reason = serializers.CharField(
+        label=gettext_lazy("原因"), required=False, allow_blank=True, default=""
+    )
 
 
 class TicketConfirmOnSiteSerializer(serializers.Serializer):
     on_behalf_of_customer = serializers.BooleanField(
-        label=_("代用户确认"), required=False, default=False
+        label=gettext_lazy("代用户确认"), required=False, default=False
     )
 
 
 class TicketCheckInSerializer(serializers.Serializer):
-    arrived_at = serializers.DateTimeField(label=_("到场时间"), required=False, allow_null=True)
-    place = serializers.CharField(label=_("到场地点"), required=False, allow_blank=True, default="")
+    arrived_at = serializers.DateTimeField(
+        label=gettext_lazy("到场时间"), required=False, allow_null=True
+    )
+    place = serializers.CharField(
+        label=gettext_lazy("到场地点"), required=False, allow_blank=True, default=""
+    )
 
 
 # --- filters and viewset -------------------------------------------------------------------
@@ -274,12 +294,16 @@ class TicketFilter(django_filters.FilterSet):
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
     category = django_filters.ChoiceFilter(choices=Category.choices)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
-    org_unit = django_filters.CharFilter(field_name="org_unit__code", label="报修单位代码")
-    assignee = django_filters.CharFilter(
-        method="filter_assignee", label="处理人用户名；me 表示自己"
+    org_unit = django_filters.CharFilter(
+        field_name="org_unit__code", label=gettext_lazy("报修单位代码")
     )
-    breached = django_filters.BooleanFilter(method="filter_breached", label="是否超时")
-    q = django_filters.CharFilter(method="filter_q", label="按工单号或标题搜索")
+    assignee = django_filters.CharFilter(
+        method="filter_assignee", label=gettext_lazy("处理人用户名；me 表示自己")
+    )
+    breached = django_filters.BooleanFilter(
+        method="filter_breached", label=gettext_lazy("是否超时")
+    )
+    q = django_filters.CharFilter(method="filter_q", label=gettext_lazy("按工单号或标题搜索"))
 
     class Meta:
         model = Ticket

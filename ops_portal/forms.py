@@ -189,8 +189,13 @@ class SeverityForm(BootstrapMixin, forms.Form):
         self._style()
 
 
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return _("%(name)s（%(code)s）") % {"name": obj.get_full_name(), "code": obj.get_username()}
+
+
 class AssignForm(BootstrapMixin, forms.Form):
-    assignee = forms.ModelChoiceField(
+    assignee = StaffChoiceField(
         label=_("处理人"),
         queryset=User.objects.filter(
             is_active=True, role_assignments__role__in=[Role.ENGINEER, Role.OPS_MANAGER]

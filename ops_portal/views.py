@@ -13,7 +13,7 @@ from django.db.models import F, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from ops_portal import forms, services
@@ -211,8 +211,10 @@ def ticket_action(request: HttpRequest, number: str, name: str) -> HttpResponse:
         if not form.is_valid():
             for field, errors in form.errors.items():
                 label = form.fields[field].label if field in form.fields else ""
+                text = pgettext("list separator", "；").join(errors)
                 messages.error(
-                    request, f"{label}：{'；'.join(errors)}" if label else "；".join(errors)
+                    request,
+                    _("%(label)s：%(text)s") % {"label": label, "text": text} if label else text,
                 )
             return redirect("ops_portal:ticket", number=number)
         kwargs = _action_kwargs(name, dict(form.cleaned_data))

@@ -116,7 +116,10 @@ def ticket_link(ticket: Ticket) -> str:
 
 
 def refused_lines(refused: list[dict[str, Any]]) -> str:
-    items = "\n".join(f"  - {item['name']}：{item['reason']}" for item in refused)
+    items = "\n".join(
+        "  - " + _("%(label)s：%(text)s") % {"label": item["name"], "text": item["reason"]}
+        for item in refused
+    )
     return "\n".join(
         [
             _("以下附件未能接收："),

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from ops_portal.choices import Clause, EscalationTarget, EscalationTrigger
 from qc_core.accounts.choices import Role
@@ -43,7 +44,7 @@ class EscalationPolicy(models.Model):
             raise ValidationError(
                 {
                     "clauses": _("适用条款须为条款代码列表：%(codes)s。")
-                    % {"codes": "、".join(Clause.values)}
+                    % {"codes": pgettext("list separator", "、").join(Clause.values)}
                 }
             )
 

@@ -153,7 +153,7 @@ class LedgerImmutableError(Exception):
 
     def __init__(self, operation: str) -> None:
         self.operation = operation
-        super().__init__(f"工单事件记录只能追加，不能修改或删除（{operation}）。")
+        super().__init__(_("工单事件记录只能追加，不能修改或删除（%(op)s）。") % {"op": operation})
 
 
 class TicketEventQuerySet(models.QuerySet["TicketEvent"]):

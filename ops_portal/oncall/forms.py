@@ -50,7 +50,7 @@ def _datetime_field(label: Any) -> forms.DateTimeField:
 
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.get_full_name()}（{obj.get_username()}）"
+        return _("%(name)s（%(code)s）") % {"name": obj.get_full_name(), "code": obj.get_username()}
 
 
 class MembersField(forms.CharField):

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from ops_portal.choices import EscalationTarget, EscalationTrigger
 from ops_portal.errors import ActionForbidden, TicketError
@@ -71,7 +72,10 @@ def publish_policy(actor: Any, note: str = "", **values: Any) -> SlaPolicy:
         raise ActionForbidden(_("只有运维负责人可以修改 SLA 策略。"))
     unknown = set(values) - set(POLICY_FIELDS)
     if unknown:
-        raise TicketError(_("未知的策略字段：%(names)s。") % {"names": "、".join(sorted(unknown))})
+        raise TicketError(
+            _("未知的策略字段：%(names)s。")
+            % {"names": pgettext("list separator", "、").join(sorted(unknown))}
+        )
     base = current_policy()
     with transaction.atomic():
         fields = {name: getattr(base, name) for name in POLICY_FIELDS}
@@ -84,9 +88,9 @@ def publish_policy(actor: Any, note: str = "", **values: Any) -> SlaPolicy:
             messages = getattr(exc, "message_dict", None)
             if messages:
                 field, errors = next(iter(messages.items()))
+                label = getattr(policy._meta.get_field(field), "verbose_name", field)
                 raise TicketError(
-                    f"{getattr(policy._meta.get_field(field), 'verbose_name', field)}：{errors[0]}",
-                    field,
+                    _("%(label)s：%(text)s") % {"label": label, "text": errors[0]}, field
                 ) from exc
             raise TicketError(str(exc)) from exc
         policy.save()  # audited through the registry (a new version is a "create" entry)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
@@ -22,9 +23,9 @@ from qc_core.system.permissions import HasAnyRole
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(label=_("用户名"))
+    username = serializers.CharField(label=gettext_lazy("用户名"))
     password = serializers.CharField(
-        label=_("密码"), style={"input_type": "password"}, trim_whitespace=False
+        label=gettext_lazy("密码"), style={"input_type": "password"}, trim_whitespace=False
     )
 
 

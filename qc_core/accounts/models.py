@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from qc_core.accounts.choices import ROLE_UNIT_LEVELS, UNIT_SCOPED_ROLES, Role
 
@@ -90,7 +91,10 @@ class RoleAssignment(models.Model):
                 raise ValidationError(
                     {
                         "org_unit": _("角色“%(role)s”的范围单位层级不符（应为：%(levels)s）。")
-                        % {"role": self.get_role_display(), "levels": "、".join(sorted(allowed))}
+                        % {
+                            "role": self.get_role_display(),
+                            "levels": pgettext("list separator", "、").join(sorted(allowed)),
+                        }
                     }
                 )
         elif self.org_unit is not None:

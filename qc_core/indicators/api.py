@@ -7,6 +7,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import BasePermission
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
@@ -27,7 +28,7 @@ QC_THROTTLES = [AnonRateThrottle, QcThrottle]
 class QcReader(BasePermission):
     """Any QC role (center, sub-center, reporter, leader, official) or a unit API token."""
 
-    message = "您没有查看质控数据的权限。"
+    message = _("您没有查看质控数据的权限。")
 
     def has_permission(self, request: Any, view: Any) -> bool:
         user = request.user
@@ -92,7 +93,7 @@ class IndicatorFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         field_name="current_version__status", choices=Status.choices
     )
-    dataset = django_filters.CharFilter(field_name="datasets__code", label="报表代码")
+    dataset = django_filters.CharFilter(field_name="datasets__code", label=_("报表代码"))
 
     class Meta:
         model = Indicator

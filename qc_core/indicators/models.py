@@ -139,7 +139,10 @@ class IndicatorVersion(models.Model):
 
     @property
     def unit_label(self) -> str:
-        return "" if self.unit in (Unit.RATIO, Unit.INDEX, Unit.COUNT) else str(self.unit)
+        """The unit shown after a value (translated: 天 → days); none for ratios, indexes, counts."""
+        if self.unit in (Unit.RATIO, Unit.INDEX, Unit.COUNT):
+            return ""
+        return str(self.get_unit_display())
 
     def rate(self, numerator: Decimal | None, denominator: Decimal | None) -> Decimal | None:
         """The indicator value: numerator ÷ denominator × multiplier (the numerator for a count);

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from qc_core.indicators.choices import (
     DECIMAL_UNITS,
@@ -161,7 +162,12 @@ def _choice(value: str, choices: Any, column: str, line: int) -> str:
     if value not in choices.values:
         raise ValueError(
             _("指标库文件第 %(line)d 行“%(col)s”列的值“%(value)s”无效，应为：%(allowed)s。")
-            % {"line": line, "col": column, "value": value, "allowed": "、".join(choices.values)}
+            % {
+                "line": line,
+                "col": column,
+                "value": value,
+                "allowed": pgettext("list separator", "、").join(choices.values),
+            }
         )
     return value
 

@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from qc_core.accounts.choices import Role
 from qc_core.notify import services
@@ -68,7 +68,7 @@ class ChannelAdmin(_RoleGatedAdmin):
 
     @admin.display(description=_("事件"))
     def event_list(self, obj: Channel) -> str:
-        return "、".join(obj.events) if obj.events else str(_("全部"))
+        return pgettext("list separator", "、").join(obj.events) if obj.events else str(_("全部"))
 
     @admin.action(description=_("向所选渠道发送测试通知"))
     def send_test(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:

@@ -7,6 +7,7 @@ A failed send raises :class:`DeliveryError` with a readable reason; the task tur
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import urlsplit
 
 import apprise
@@ -14,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from qc_core.notify.choices import ChannelKind
 
@@ -26,12 +28,14 @@ SCHEMES: dict[str, tuple[str, ...]] = {
     ChannelKind.FEISHU: ("feishu",),
     ChannelKind.WEBHOOK: ("json", "jsons", "form", "forms", "xml", "xmls", "http", "https"),
 }
-EXAMPLES: dict[str, str] = {
+EXAMPLES: dict[str, Any] = {
     ChannelKind.EMAIL: "someone@example.org",
-    ChannelKind.WECOM: "wecombot://机器人KEY",
+    ChannelKind.WECOM: gettext_lazy("wecombot://机器人KEY"),
     ChannelKind.DINGTALK: "dingtalk://access_token",
-    ChannelKind.FEISHU: "feishu://机器人TOKEN",
-    ChannelKind.WEBHOOK: "https://sms-gateway.example/api/send 或 json://主机:端口/路径",
+    ChannelKind.FEISHU: gettext_lazy("feishu://机器人TOKEN"),
+    ChannelKind.WEBHOOK: gettext_lazy(
+        "https://sms-gateway.example/api/send 或 json://主机:端口/路径"
+    ),
 }
 
 
@@ -77,7 +81,7 @@ def validate_target(kind: str, target: str) -> None:
             _("地址：%(label)s的地址应以 %(schemes)s 开头，例如 %(example)s。")
             % {
                 "label": label,
-                "schemes": "、".join(f"{s}://" for s in SCHEMES[kind]),
+                "schemes": pgettext("list separator", "、").join(f"{s}://" for s in SCHEMES[kind]),
                 "example": EXAMPLES[kind],
             }
         )

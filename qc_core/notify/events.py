@@ -84,7 +84,10 @@ def all_events() -> list[Event]:
 
 def event_choices() -> list[tuple[str, str]]:
     """``(code, "title（code）")`` pairs for channel event filters."""
-    return [(e.code, f"{e.title}（{e.code}）") for e in all_events()]
+    return [
+        (e.code, _("%(name)s（%(code)s）") % {"name": e.title, "code": e.code})
+        for e in all_events()
+    ]
 
 
 # --- platform events ---------------------------------------------------------------------------

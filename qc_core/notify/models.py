@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from qc_core.accounts.choices import Role
 from qc_core.notify.choices import ChannelKind, DeliveryStatus
@@ -129,7 +130,10 @@ class Channel(models.Model):
                     unknown.append(str(code))
             if unknown:
                 errors["events"] = [
-                    str(_("事件：未知的事件代码 %(codes)s。") % {"codes": "、".join(unknown)})
+                    str(
+                        _("事件：未知的事件代码 %(codes)s。")
+                        % {"codes": pgettext("list separator", "、").join(unknown)}
+                    )
                 ]
         if errors:
             raise ValidationError(errors)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers, viewsets
 
 from qc_core.accounts.scope import visible_units
@@ -42,9 +43,11 @@ class OrgUnitSerializer(serializers.ModelSerializer):
 
 class OrgUnitFilter(django_filters.FilterSet):
     level = django_filters.ChoiceFilter(choices=Level.choices)
-    parent = django_filters.CharFilter(field_name="parent__code", label="上级单位代码")
-    within = django_filters.CharFilter(method="filter_within", label="某单位的整个下级（含自身）")
-    q = django_filters.CharFilter(method="filter_q", label="按代码或名称搜索")
+    parent = django_filters.CharFilter(field_name="parent__code", label=_("上级单位代码"))
+    within = django_filters.CharFilter(
+        method="filter_within", label=_("某单位的整个下级（含自身）")
+    )
+    q = django_filters.CharFilter(method="filter_q", label=_("按代码或名称搜索"))
 
     class Meta:
         model = OrgUnit

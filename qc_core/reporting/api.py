@@ -17,6 +17,7 @@ import django_filters
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status, viewsets
@@ -43,7 +44,7 @@ THROTTLES = QC_THROTTLES
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "操作与当前状态冲突。"
+    default_detail = gettext_lazy("操作与当前状态冲突。")
     default_code = "workflow_conflict"
 
 
@@ -104,20 +105,22 @@ class NumberField(serializers.Field):
 
 
 class ValueInputSerializer(serializers.Serializer):
-    indicator = serializers.CharField(label=_("指标代码"))
-    numerator = NumberField(required=False, allow_null=True, label=_("分子"))
-    denominator = NumberField(required=False, allow_null=True, label=_("分母"))
+    indicator = serializers.CharField(label=gettext_lazy("指标代码"))
+    numerator = NumberField(required=False, allow_null=True, label=gettext_lazy("分子"))
+    denominator = NumberField(required=False, allow_null=True, label=gettext_lazy("分母"))
     comment = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     justification = serializers.CharField(required=False, allow_blank=True, allow_null=True)
 
 
 class SubmissionWriteSerializer(serializers.Serializer):
-    org_unit = serializers.CharField(label=_("单位代码"))
-    dataset = serializers.CharField(label=_("报表代码"))
-    period = serializers.CharField(label=_("周期"), help_text=_("如 2026Q3 或 2026-11"))
+    org_unit = serializers.CharField(label=gettext_lazy("单位代码"))
+    dataset = serializers.CharField(label=gettext_lazy("报表代码"))
+    period = serializers.CharField(
+        label=gettext_lazy("周期"), help_text=gettext_lazy("如 2026Q3 或 2026-11")
+    )
     values = serializers.ListField(child=serializers.DictField(), allow_empty=True)
     expected_version = serializers.IntegerField(
-        required=False, allow_null=True, help_text=_("乐观锁：上次读取到的 row_version")
+        required=False, allow_null=True, help_text=gettext_lazy("乐观锁：上次读取到的 row_version")
     )
 
 
@@ -218,8 +221,10 @@ def submission_detail(submission: Submission, user: Any) -> dict[str, Any]:
 
 class SubmissionFilter(django_filters.FilterSet):
     period = django_filters.CharFilter()
-    org_unit = django_filters.CharFilter(field_name="org_unit__code", label="单位代码")
-    dataset = django_filters.CharFilter(field_name="dataset__code", label="报表代码")
+    org_unit = django_filters.CharFilter(
+        field_name="org_unit__code", label=gettext_lazy("单位代码")
+    )
+    dataset = django_filters.CharFilter(field_name="dataset__code", label=gettext_lazy("报表代码"))
     status = django_filters.ChoiceFilter(choices=SubmissionStatus.choices)
 
     class Meta:
@@ -242,7 +247,9 @@ class ReturnSerializer(serializers.Serializer):
 
 
 class ReopenSerializer(serializers.Serializer):
-    until = serializers.DateTimeField(help_text=_("重新开放至（含时区或按北京时间理解）"))
+    until = serializers.DateTimeField(
+        help_text=gettext_lazy("重新开放至（含时区或按北京时间理解）")
+    )
     reason = serializers.CharField(allow_blank=True)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
@@ -98,7 +99,7 @@ def scope_name(user: Any, within: OrgUnit | None) -> str:
     return _("我的范围")
 
 
-_TALLY_DOC = (
+_TALLY_DOC = gettext_lazy(
     "expected 应报单位数；submitted 已上报（曾经上报过即计入，含退回修改中、重新上报、重新开放）；"
     "approved 已审核通过；submitted_on_time 首次上报不晚于截止时间；approved_on_time 审核通过不晚于锁定时间；"
     "returned 退回修改中；late 逾期（截止后仍未上报，或首次上报晚于截止时间）；missing 尚未上报；"
@@ -112,21 +113,25 @@ class ReportingProgressView(APIView):
     permission_classes = [QcReader]
 
     @extend_schema(
-        summary="上报进度",
+        summary=gettext_lazy("上报进度"),
         description=_TALLY_DOC,
         parameters=[
             OpenApiParameter(
                 "period",
                 OpenApiTypes.STR,
-                description="周期，如 2026Q3 或 2026-11；缺省为当前开放填报的最近一期",
+                description=gettext_lazy(
+                    "周期，如 2026Q3 或 2026-11；缺省为当前开放填报的最近一期"
+                ),
             ),
             OpenApiParameter(
                 "dataset",
                 OpenApiTypes.STR,
-                description="报表代码，如 GER-Q；缺省为该周期类型唯一的报表",
+                description=gettext_lazy("报表代码，如 GER-Q；缺省为该周期类型唯一的报表"),
             ),
             OpenApiParameter(
-                "org_unit", OpenApiTypes.STR, description="只看该单位（如某州市）及其下级"
+                "org_unit",
+                OpenApiTypes.STR,
+                description=gettext_lazy("只看该单位（如某州市）及其下级"),
             ),
         ],  # fmt: skip
         responses=inline_serializer(

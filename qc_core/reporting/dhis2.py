@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -101,7 +102,8 @@ def parse_payload(payload: Any) -> tuple[list[Row], list[dict[str, Any]], str]:
             conflicts.append(
                 _conflict(
                     code or str(i),
-                    _("第 %(n)d 个数据值缺少 %(f)s。") % {"n": i + 1, "f": "、".join(missing)},
+                    _("第 %(n)d 个数据值缺少 %(f)s。")
+                    % {"n": i + 1, "f": pgettext("list separator", "、").join(missing)},
                     [i],
                 )
             )

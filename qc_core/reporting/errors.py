@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import pgettext
+
 
 class ReportingError(Exception):
     """Base: ``message`` is shown to the user as is."""
@@ -44,7 +46,7 @@ class InputError(ReportingError):
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:
         self.errors = errors
-        super().__init__("；".join(str(e["message"]) for e in errors))
+        super().__init__(pgettext("list separator", "；").join(str(e["message"]) for e in errors))
 
 
 class SubmitBlocked(WorkflowError):

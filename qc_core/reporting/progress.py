@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from qc_core.indicators.models import DataSet
 from qc_core.indicators.periods import Period, Window, window_for
@@ -341,7 +342,7 @@ def select(
             raise SelectionError(
                 "dataset",
                 _("该周期类型有多个报表，请用 dataset 参数指定：%(codes)s。")
-                % {"codes": "、".join(d.code for d in matching)},
+                % {"codes": pgettext("list separator", "、").join(d.code for d in matching)},
             )
         dataset = matching[0]
     else:

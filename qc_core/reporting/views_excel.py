@@ -20,7 +20,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -344,7 +344,7 @@ def _scope_label(scope: Scope) -> str:
     names = (
         OrgUnit.objects.filter(path__in=scope.paths).order_by("path").values_list("name", flat=True)
     )
-    return "、".join(names)
+    return pgettext("list separator", "、").join(names)
 
 
 @require_http_methods(["GET", "POST"])
@@ -369,7 +369,7 @@ def _export(request: HttpRequest, data: dict[str, Any], scope: Scope) -> HttpRes
     dataset, period, approved_only = data["dataset"], data["period"], data["approved_only"]
     label = _scope_label(scope)
     user: Any = request.user
-    who = f"{user.get_full_name()}（{user.get_username()}）"
+    who = _("%(name)s（%(code)s）") % {"name": user.get_full_name(), "code": user.get_username()}
     root = (
         None
         if scope.everything or len(scope.paths) != 1

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -50,9 +51,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             non_field = detail.pop("non_field_errors", None)
             body["fields"] = detail
             if non_field:
-                body["message"] = "；".join(non_field)
+                body["message"] = pgettext("list separator", "；").join(non_field)
         else:
-            body["message"] = "；".join(detail) if isinstance(detail, list) else str(detail)
+            body["message"] = (
+                pgettext("list separator", "；").join(detail)
+                if isinstance(detail, list)
+                else str(detail)
+            )
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         body["code"] = codes if isinstance(codes, str) else "error"

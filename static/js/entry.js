@@ -334,7 +334,7 @@
       var codes = card.querySelector("[data-missing-codes]");
       codes.innerHTML = "";
       missing.forEach(function (b, i) {
-        if (i) codes.appendChild(document.createTextNode("、"));
+        if (i) codes.appendChild(document.createTextNode(text("Separator") || "、"));
         var a = document.createElement("a");
         a.href = "#row-" + b.indicator;
         a.textContent = b.indicator;

@@ -21,6 +21,7 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -192,10 +193,12 @@ def _unit_columns(data: ExportData) -> dict[int, list[Any]]:
                 short = (
                     f"Q{period.number}"
                     if period.type == PeriodType.QUARTER
-                    else f"{period.number}月"
+                    else _("%(n)d月") % {"n": period.number}
                 )
-                parts.append(f"{short}{labels[status] if status else missing}")
-            text = "；".join(parts)
+                state = labels[status] if status else missing
+                parts.append(pgettext("period status", "%(period)s%(status)s")
+                             % {"period": short, "status": state})  # fmt: skip
+            text = pgettext("list separator", "；").join(parts)
         columns[unit.pk] = [unit.code, unit.name, data.prefectures.get(unit.pk, ""),
                             levels.get(unit.hospital_level, ""), text]  # fmt: skip
     return columns
@@ -260,7 +263,11 @@ def _summary_sheet(w: _Writer, data: ExportData) -> None:
     top: list[Any] = [None] * len(fixed)
     sub: list[Any] = list(fixed)
     for item, version in data.pairs:
-        top += [f"{item.indicator.code} {version.name}（{version.get_unit_display()}）", None, None]
+        name = _("%(name)s（%(code)s）") % {
+            "name": version.name,
+            "code": version.get_unit_display(),
+        }
+        top += [f"{item.indicator.code} {name}", None, None]
         sub += [_("分子"), _("分母") if version.has_denominator else None, _("指标值")]
     ws.append(w.head(ws, top))
     ws.append(w.head(ws, sub))
@@ -358,13 +365,13 @@ def _meta_sheet(w: _Writer, data: ExportData) -> None:
         else _("包含已上报、分中心已审核和已通过的数据（不含草稿和已退回的数据）")
     )  # fmt: skip
     rows = [
-        (_("报表"), f"{data.dataset.name}（{data.dataset.code}）"),
+        (_("报表"), _("%(name)s（%(code)s）") % {"name": data.dataset.name, "code": data.dataset.code}),
         (_("周期"), data.period_text + ("" if len(data.periods) == 1 else
-                                        _("（年度汇总：%(p)s）") % {"p": "、".join(str(p) for p in data.periods)})),
+                                        _("（年度汇总：%(p)s）") % {"p": pgettext("list separator", "、").join(str(p) for p in data.periods)})),
         (_("范围"), data.scope_label),
         (_("数据范围"), scope_note),
         (_("仅含已通过数据"), _("是") if data.approved_only else _("否")),
-        (_("导出时间"), f"{data.exported_at:%Y-%m-%d %H:%M:%S}（北京时间）"),
+        (_("导出时间"), _("%(time)s（北京时间）") % {"time": f"{data.exported_at:%Y-%m-%d %H:%M:%S}"}),
         (_("导出人"), data.exported_by),
         (_("单位数"), len(data.units)),
         (_("计算规则"), _("指标值 = 分子 ÷ 分母 × 倍数；合计与年度汇总先分别累加分子、分母再计算，不对比率取平均；"
@@ -386,15 +393,19 @@ def _meta_sheet(w: _Writer, data: ExportData) -> None:
             item.indicator.code, version.name, f"v{version.version}", version.numerator_def,
             version.denominator_def or _("（计数型指标）"), version.get_unit_display(),
             _num(Decimal(version.multiplier)), version.get_direction_display(),
-            version.get_status_display(), "、".join(f"v{n}" for n in seen) or "—",
+            version.get_status_display(), pgettext("list separator", "、").join(f"v{n}" for n in seen) or "—",
             version.basis, note,
         ])  # fmt: skip
 
 
 def export_filename(data_or_dataset: Any, period_text: str, approved_only: bool) -> str:
     dataset = getattr(data_or_dataset, "dataset", data_or_dataset)
-    suffix = "_仅已通过" if approved_only else ""
-    return f"质控数据_{dataset.code}_{period_text}{suffix}.xlsx"
+    suffix = _("_仅已通过") if approved_only else ""
+    return _("质控数据_%(code)s_%(period)s%(suffix)s.xlsx") % {
+        "code": dataset.code,
+        "period": period_text,
+        "suffix": suffix,
+    }
 
 
 def export(

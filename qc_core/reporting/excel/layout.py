@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from qc_core.reporting.excel.numbers import normalize_text
 
@@ -17,8 +18,19 @@ DATA_SHEET = "数据"
 HELP_SHEET = "说明"
 META_SHEET = "_meta"
 
-# Sheets the importer never reads as data.
-SKIPPED_SHEETS = {HELP_SHEET, META_SHEET, "元数据"}
+# Sheets the importer never reads as data (in any language the template was downloaded in).
+SKIPPED_SHEETS = {HELP_SHEET, META_SHEET, "元数据", "Instructions"}
+
+
+def data_sheet_title() -> str:
+    """The template's data sheet name in the active language (数据 / Data)."""
+    return pgettext("sheet name", "数据")
+
+
+def help_sheet_title() -> str:
+    """The template's instructions sheet name in the active language (说明 / Instructions)."""
+    return pgettext("sheet name", "说明")
+
 
 # Row layout of the template's data sheet.
 TITLE_ROW = 1
@@ -39,10 +51,12 @@ TEMPLATE_COLUMNS: list[tuple[str, Any]] = [
 TEMPLATE_LETTERS = {key: chr(ord("A") + i) for i, (key, _h) in enumerate(TEMPLATE_COLUMNS)}
 
 # Labels of the header block above the table (label cell, value in the next cell).
+# English words are those of the template downloaded with the English UI (keep them in step
+# with locale/en) plus common spellings, so an English template imports again.
 BLOCK_LABELS = {
-    "unit_code": ("单位代码", "机构代码", "UNITCODE", "ORGUNIT"),
-    "dataset_code": ("报表代码", "DATASET"),
-    "period": ("周期", "报告期", "统计周期", "PERIOD"),
+    "unit_code": ("单位代码", "机构代码", "UNITCODE", "ORGUNIT", "INSTITUTIONCODE", "ORGUNITCODE"),
+    "dataset_code": ("报表代码", "DATASET", "REPORTCODE", "DATASETCODE", "FORMCODE"),
+    "period": ("周期", "报告期", "统计周期", "PERIOD", "REPORTINGPERIOD"),
 }
 
 # Column headers the importer recognises (after normalisation), per field.
@@ -50,8 +64,8 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "code": ("指标代码", "指标编码", "指标编号", "INDICATOR", "INDICATORCODE", "DATAELEMENT"),
     "numerator": ("分子", "分子值", "NUMERATOR", "NUM"),
     "denominator": ("分母", "分母值", "DENOMINATOR", "DEN"),
-    "comment": ("备注", "说明", "COMMENT"),
-    "justification": ("情况说明", "JUSTIFICATION"),
+    "comment": ("备注", "说明", "COMMENT", "COMMENTS", "REMARK", "REMARKS", "NOTE", "NOTES"),
+    "justification": ("情况说明", "JUSTIFICATION", "EXPLANATION"),
     "unit_code": BLOCK_LABELS["unit_code"],
     "period": BLOCK_LABELS["period"],
     "dataset_code": BLOCK_LABELS["dataset_code"],

@@ -398,7 +398,7 @@ class Planner:
             try:
                 values[name] = parse_amount(cell.value, integer_only=version.integer_only)
             except CellError as exc:
-                self.problem(str(exc) + "。", cell, sheet=row.sheet, name=name)
+                self.problem(_("%(reason)s。") % {"reason": exc}, cell, sheet=row.sheet, name=name)
                 ok = False
         for name in TEXT_FIELDS:
             cell = row.cells.get(name)
@@ -407,7 +407,7 @@ class Planner:
             try:
                 values[name] = parse_text(cell.value)
             except CellError as exc:
-                self.problem(str(exc) + "。", cell, sheet=row.sheet, name=name)
+                self.problem(_("%(reason)s。") % {"reason": exc}, cell, sheet=row.sheet, name=name)
                 ok = False
         return values if ok else None
 

@@ -98,7 +98,11 @@ class Problem:
 
     def text(self) -> str:
         where = self.location()
-        return f"{where}：{self.message}" if where else self.message
+        return (
+            _("%(label)s：%(text)s") % {"label": where, "text": self.message}
+            if where
+            else self.message
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {

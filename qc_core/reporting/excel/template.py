@@ -23,15 +23,15 @@ from qc_core.indicators.periods import Period, window_for
 from qc_core.indicators.services import dataset_versions
 from qc_core.orgs.models import OrgUnit
 from qc_core.reporting.excel.layout import (
-    DATA_SHEET,
     FIRST_DATA_ROW,
     HEADER_ROW,
-    HELP_SHEET,
     META_SHEET,
     TEMPLATE_COLUMNS,
     TEMPLATE_LETTERS,
     TEMPLATE_MARK,
     TEMPLATE_VERSION,
+    data_sheet_title,
+    help_sheet_title,
 )
 from qc_core.reporting.excel.reader import max_upload_bytes
 from qc_core.reporting.models import Submission
@@ -51,7 +51,11 @@ WIDTHS = {"code": 11, "name": 34, "unit": 20, "numerator": 13, "denominator": 13
 
 
 def template_filename(unit: OrgUnit, dataset: DataSet, period: Period | str) -> str:
-    return f"{unit.code}_{dataset.code}_{period}_填报模板.xlsx"
+    return _("%(unit)s_%(dataset)s_%(period)s_填报模板.xlsx") % {
+        "unit": unit.code,
+        "dataset": dataset.code,
+        "period": period,
+    }
 
 
 def unit_text(version: IndicatorVersion) -> str:
@@ -82,18 +86,18 @@ def build_template(unit: OrgUnit, dataset: DataSet, period: Period, user: Any = 
     pairs = dataset_versions(dataset)
     wb = Workbook()
     ws = wb.active
-    ws.title = DATA_SHEET
+    ws.title = data_sheet_title()
     now = clock.now().astimezone(LOCAL_TZ)
     _header_block(ws, unit, dataset, period, submission, now, user)
     _table(ws, pairs, values)
-    _help_sheet(wb.create_sheet(HELP_SHEET), unit, dataset, period)
+    _help_sheet(wb.create_sheet(help_sheet_title()), unit, dataset, period)
     meta = {
         "mark": TEMPLATE_MARK,
         "template_version": str(TEMPLATE_VERSION),
         "unit_code": unit.code,
         "dataset_code": dataset.code,
         "period": str(period),
-        "data_sheet": DATA_SHEET,
+        "data_sheet": ws.title,
         "row_version": str(submission.row_version) if submission else "",
         "indicator_versions": json.dumps(
             {item.indicator.code: version.version for item, version in pairs}
