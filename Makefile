@@ -87,6 +87,8 @@ migrate: $(BASE_STAMP)
 seed: migrate  ## create or repair the demo data (DEMO_UNITS=53) and the indicator library
 	$(MANAGE) seed_demo --units $(DEMO_UNITS)
 	$(MANAGE) load_indicators
+	$(MANAGE) seed_demo_reporting
+	$(MANAGE) seed_demo_ops
 
 run: $(BASE_STAMP) assets  ## migrate, seed the demo, start web + Celery worker + beat (Ctrl-C stops)
 	@mkdir -p "$(GERIQC_VAR_DIR)"
@@ -98,6 +100,10 @@ run: $(BASE_STAMP) assets  ## migrate, seed the demo, start web + Celery worker 
 		$(MANAGE) seed_demo --units $(DEMO_UNITS) && touch "$(GERIQC_VAR_DIR)/.demo-seeded"; \
 	fi
 	$(MANAGE) load_indicators
+	@case "$$(echo "$${GERIQC_PRODUCTION:-}" | tr '[:upper:]' '[:lower:]' | tr -d '[:space:]')" in \
+		1|true|yes|on) echo "==> GERIQC_PRODUCTION is set: no demo reporting data, tickets or roster";; \
+		*) $(MANAGE) seed_demo_reporting && $(MANAGE) seed_demo_ops;; \
+	esac
 	@rm -rf "$(GERIQC_VAR_DIR)/prometheus" && mkdir -p "$(GERIQC_VAR_DIR)/prometheus"
 	@$(MAKE) banner
 	PROMETHEUS_MULTIPROC_DIR="$(GERIQC_VAR_DIR)/prometheus" exec $(VENV)/bin/honcho --procfile Procfile start --port $(PORT)
