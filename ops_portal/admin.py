@@ -169,5 +169,6 @@ class EscalationFiringAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+
 # Received e-mail lives with the intake code; importing it registers its admin.
 from ops_portal.intake import admin as _intake_admin  # noqa: E402, F401
