@@ -21,6 +21,9 @@ from qc_core.reporting.services import expected_units
 # and the one whose late submission in the open window carries a justified outlier.
 DRAFT_UNIT = institution_code(1)
 LATE_UNIT = "DEMO029"
+# A second 昆明市 institution whose on-time submission waits for review, so subcenter_admin
+# (昆明市) finds work in the review queue.
+REVIEW_UNIT = institution_code(17)
 
 H = timedelta(hours=1)
 D = timedelta(days=1)
@@ -90,6 +93,7 @@ def plan_fates(
     categories += [rest] * (n - len(categories))
     if state != LOCKED:
         _force(order, categories, DRAFT_UNIT, DRAFT)
+        _force(order, categories, REVIEW_UNIT, ON_TIME)
         if state == PAST_DUE:
             _force(order, categories, LATE_UNIT, LATE)
     fates = {}
@@ -97,6 +101,8 @@ def plan_fates(
         fates[code] = _review_fate(category, state, Random(f"{code}|{dataset.code}|{period}|fate"))
     if state == PAST_DUE and LATE_UNIT in fates:
         fates[LATE_UNIT].approved = False  # its justified outlier waits in the review queue
+    if state != LOCKED and REVIEW_UNIT in fates:
+        fates[REVIEW_UNIT].approved = fates[REVIEW_UNIT].returned = False
     return fates
 
 

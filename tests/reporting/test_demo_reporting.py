@@ -219,6 +219,16 @@ def test_reporter01_can_continue_an_open_draft(demo: str) -> None:
     assert result.updated + result.created == 1
 
 
+def test_kunming_subcenter_finds_a_form_waiting_for_review(demo: str) -> None:
+    from qc_core.accounts.scope import scope_queryset
+
+    subcenter = User.objects.get(username="subcenter_admin")
+    waiting = scope_queryset(
+        Submission.objects.filter(period="2026-10", status=SubmissionStatus.SUBMITTED), subcenter
+    )
+    assert waiting.filter(org_unit__code="DEMO017").exists()
+
+
 def test_refuses_in_production_without_the_flag(demo: str, settings: Any) -> None:
     settings.PRODUCTION = True
     with pytest.raises(CommandError, match="allow-production"):
