@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
 from qc_core.accounts.choices import ROLE_UNIT_LEVELS, UNIT_SCOPED_ROLES, Role
+from qc_core.orgs.choices import Level
 
 
 class User(AbstractUser):
@@ -93,7 +94,9 @@ class RoleAssignment(models.Model):
                         "org_unit": _("角色“%(role)s”的范围单位层级不符（应为：%(levels)s）。")
                         % {
                             "role": self.get_role_display(),
-                            "levels": pgettext("list separator", "、").join(sorted(allowed)),
+                            "levels": pgettext("list separator", "、").join(
+                                str(Level(level).label) for level in sorted(allowed)
+                            ),
                         }
                     }
                 )

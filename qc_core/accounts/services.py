@@ -39,11 +39,13 @@ def create_user(
 
 def assign_role(user: User, role: str, org_unit: Any = None) -> RoleAssignment:
     """Give ``user`` ``role`` over ``org_unit`` (validated: the unit level must fit the role)."""
-    assignment, created = RoleAssignment.objects.get_or_create(
+    # Validate before writing, so a refused assignment leaves nothing behind.
+    RoleAssignment(user=user, role=role, org_unit=org_unit).full_clean(
+        validate_unique=False, validate_constraints=False
+    )
+    assignment, _created = RoleAssignment.objects.get_or_create(
         user=user, role=role, org_unit=org_unit
     )
-    if created:
-        assignment.full_clean()
     return assignment
 
 

@@ -151,3 +151,17 @@ def test_openapi_schema_and_docs_are_served_from_local_assets(client):
     html = docs.content.decode()
     assert "swagger-ui" in html
     assert "cdn" not in html.lower() and "unpkg" not in html and "jsdelivr" not in html
+
+
+def test_role_on_a_unit_of_the_wrong_level_is_refused_with_the_level_named(org_tree):
+    from django.core.exceptions import ValidationError
+
+    from qc_core.accounts.models import RoleAssignment
+    from qc_core.accounts.services import assign_role
+    from tests.factories import UserFactory
+
+    with pytest.raises(ValidationError) as caught:
+        assign_role(UserFactory(username="wrong_level"), "unit_reporter", org_tree.kunming)
+    message = caught.value.message_dict["org_unit"][0]
+    assert "医疗机构" in message and "institution" not in message
+    assert not RoleAssignment.objects.filter(user__username="wrong_level").exists()
